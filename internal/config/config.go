@@ -6,7 +6,11 @@
 // never changes it afterwards.
 package config
 
-import "github.com/warden-api/warden/internal/secret"
+import (
+	"go.yaml.in/yaml/v3"
+
+	"github.com/warden-api/warden/internal/secret"
+)
 
 // Config is the whole gateway configuration.
 type Config struct {
@@ -47,6 +51,8 @@ type Config struct {
 
 	// path is the file the config was loaded from, for error messages.
 	path string
+	// root is the decoded YAML tree, which maps field paths to lines.
+	root *yaml.Node
 }
 
 // Path returns the file the config was loaded from, or "" if it was built

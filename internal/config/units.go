@@ -20,14 +20,14 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 // its unit would be a guess.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: expected a duration such as \"5s\", got a %s", n.Line, kindName(n.Kind))
+		return typeError(n, "expected a duration such as \"5s\", got a %s", kindName(n.Kind))
 	}
 	v, err := time.ParseDuration(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: invalid duration %q: use a number with a unit, such as \"500ms\", \"5s\" or \"2m\"", n.Line, n.Value)
+		return typeError(n, "invalid duration %q: use a number with a unit, such as \"500ms\", \"5s\" or \"2m\"", n.Value)
 	}
 	if v < 0 {
-		return fmt.Errorf("line %d: invalid duration %q: must not be negative", n.Line, n.Value)
+		return typeError(n, "invalid duration %q: must not be negative", n.Value)
 	}
 	*d = Duration(v)
 	return nil
@@ -77,11 +77,11 @@ func ParseByteSize(s string) (ByteSize, error) {
 // UnmarshalYAML parses a size.
 func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: expected a size such as \"1MiB\", got a %s", n.Line, kindName(n.Kind))
+		return typeError(n, "expected a size such as \"1MiB\", got a %s", kindName(n.Kind))
 	}
 	v, err := ParseByteSize(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
+		return typeError(n, "%s", err)
 	}
 	*b = v
 	return nil
@@ -101,4 +101,10 @@ func kindName(k yaml.Kind) string {
 	default:
 		return "scalar"
 	}
+}
+
+// typeError reports a bad value the way the YAML decoder reports its own
+// type errors, so that decoding goes on and every bad value is listed.
+func typeError(n *yaml.Node, format string, args ...any) error {
+	return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: ", n.Line) + fmt.Sprintf(format, args...)}}
 }
