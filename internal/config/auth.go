@@ -37,7 +37,7 @@ type JWTIssuer struct {
 	// Issuer is the exact "iss" value required. Required.
 	Issuer string `yaml:"issuer" json:"issuer"`
 	// Audiences are accepted "aud" values; a token must name at least one.
-	// Required unless skip_audience is set.
+	// Required.
 	Audiences []string `yaml:"audiences" json:"audiences,omitempty"`
 	// Algorithms accepted for this issuer, such as ["RS256", "ES256"].
 	// Default: ["RS256", "ES256"]. HS256 requires hmac_secret_file.

@@ -47,9 +47,10 @@ func New(slug string, status int, title string) Details {
 	return Details{Type: TypePrefix + slug, Title: title, Status: status}
 }
 
-// Write sends p with the request id. It sets Cache-Control: no-store so
-// that shared caches never keep an error meant for one client.
-func Write(w http.ResponseWriter, p Details, requestID string) {
+// Write sends p with the request id and returns the number of body bytes
+// written. It sets Cache-Control: no-store so that shared caches never keep
+// an error meant for one client.
+func Write(w http.ResponseWriter, p Details, requestID string) int {
 	p.RequestID = requestID
 	body, err := json.Marshal(p)
 	if err != nil {
@@ -63,5 +64,6 @@ func Write(w http.ResponseWriter, p Details, requestID string) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(p.Status)
-	_, _ = w.Write(body)
+	n, _ := w.Write(body)
+	return n
 }
