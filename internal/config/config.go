@@ -14,9 +14,10 @@ import (
 
 // Config is the whole gateway configuration.
 type Config struct {
-	// DataDir is the directory for the embedded store, the event spool and
-	// files that quickstart writes. Relative paths in the config are
-	// resolved against the config file's directory, not this one.
+	// DataDir is the directory of the embedded SQLite store and of the
+	// files that quickstart writes. Default: "warden-data" beside the
+	// config file. Other relative paths in the config are resolved against
+	// the config file's directory, not this one.
 	DataDir string `yaml:"data_dir" json:"data_dir,omitempty"`
 
 	// Listeners are the client-facing HTTP servers. At least one is required.
