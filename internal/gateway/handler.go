@@ -133,6 +133,13 @@ func (p *Pipeline) serve(w http.ResponseWriter, r *http.Request, listenerName st
 	} else if res.Kind != proxy.KindNone {
 		core = verdict{"upstream", pipeline.Allow, "upstream_" + strings.ToLower(res.Kind.String())}
 	}
+	if res.Aborted {
+		// The upstream failed after the answer had started. Aborting the
+		// connection (the deferred event is still recorded) lets the client
+		// see a truncated answer instead of one that looks complete.
+		core = verdict{"upstream", pipeline.Allow, "upstream_aborted"}
+		panic(http.ErrAbortHandler)
+	}
 }
 
 // admit runs the checks every request passes before the route's stages:

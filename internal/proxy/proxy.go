@@ -12,9 +12,9 @@
 // net/http's Transport, which also speaks HTTP/2 when the target offers
 // it. Both sit behind the internal transport interface.
 //
-// Upgrade requests (WebSocket) are not supported yet: the Upgrade and
-// Connection fields are hop-by-hop and removed, so the target sees a plain
-// request, and a 101 answer is treated as a malformed response.
+// NOTE: Upgrade requests (WebSocket) are not supported yet. The Upgrade
+// and Connection fields are hop-by-hop and removed, so the target receives
+// a plain request, and a 101 response is treated as a malformed response.
 package proxy
 
 import (
@@ -220,7 +220,8 @@ func (u *Upstream) setTransports(tlsConfig *tls.Config, useNetHTTP bool) {
 func (u *Upstream) Name() string { return u.name }
 
 // Start starts the active health checks, if configured, until ctx ends or
-// Stop is called. Starting a started Upstream does nothing.
+// Stop is called. Starting an Upstream that was started or stopped before
+// does nothing.
 func (u *Upstream) Start(ctx context.Context) {
 	u.mu.Lock()
 	defer u.mu.Unlock()

@@ -2,6 +2,7 @@ package http1
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 )
@@ -75,7 +76,26 @@ func (b *Body) Buffered() int {
 	if b.closed || b.err != nil {
 		return 0
 	}
-	return b.cn.br.Buffered()
+	n := b.cn.br.Buffered()
+	if b.mode != bodyChunked || b.remaining > 0 || n == 0 {
+		return n
+	}
+	// Between chunks the buffer may hold only framing (the CRLF after the
+	// last chunk, part of a size line). Count only what follows a complete
+	// size line, so that a caller flushing on Buffered() == 0 does not
+	// hold back data while the next read would block.
+	p, _ := b.cn.br.Peek(n)
+	if b.chunkSeen {
+		if len(p) < 2 || p[0] != '\r' || p[1] != '\n' {
+			return 0
+		}
+		p = p[2:]
+	}
+	i := bytes.IndexByte(p, '\n')
+	if i < 0 {
+		return 0
+	}
+	return len(p) - i - 1
 }
 
 // Close ends the exchange. It never returns an error.
