@@ -19,7 +19,7 @@ type Authn struct {
 	MTLS MTLS `yaml:"mtls" json:"mtls,omitempty"`
 }
 
-// APIKeys says where API keys are read from.
+// APIKeys configures where API keys are read from.
 type APIKeys struct {
 	// Headers that may carry a key. "Authorization" means the Bearer scheme.
 	// Default: ["Authorization", "X-API-Key"].
@@ -42,7 +42,7 @@ type JWTIssuer struct {
 	// Algorithms accepted for this issuer, such as ["RS256", "ES256"].
 	// Default: ["RS256", "ES256"]. HS256 requires hmac_secret_file.
 	Algorithms []string `yaml:"algorithms" json:"algorithms,omitempty"`
-	// JWKSURL is where the issuer publishes its signing keys.
+	// JWKSURL is the URL of the issuer's signing keys (a JWKS document).
 	JWKSURL string `yaml:"jwks_url" json:"jwks_url,omitempty"`
 	// JWKSFile is a local JWKS document, for issuers without a URL.
 	JWKSFile string `yaml:"jwks_file" json:"jwks_file,omitempty"`
@@ -117,7 +117,7 @@ type RouteAuth struct {
 	// AllowQueryKey accepts API keys in the query string on this route.
 	// Default: false, because URLs end up in logs, caches and Referer.
 	AllowQueryKey bool `yaml:"allow_query_key" json:"allow_query_key,omitempty"`
-	// ConsumerHeader is the header that tells the upstream who called.
+	// ConsumerHeader is the header that sends the consumer id to the upstream.
 	// Default: "X-Consumer-Id". Client-sent values are always removed.
 	ConsumerHeader string `yaml:"consumer_header" json:"consumer_header,omitempty"`
 	// ScopesHeader carries the granted scopes, space-separated.
@@ -125,7 +125,7 @@ type RouteAuth struct {
 	ScopesHeader string `yaml:"scopes_header" json:"scopes_header,omitempty"`
 }
 
-// RouteAuthz says what a consumer needs to use a route. All given
+// RouteAuthz lists what a consumer needs to use a route. All given
 // conditions must hold.
 type RouteAuthz struct {
 	// Scopes required for every method.

@@ -232,11 +232,11 @@ type Route struct {
 	// more get 503. 0 means no limit.
 	MaxInFlight int `yaml:"max_in_flight" json:"max_in_flight,omitempty"`
 
-	// Auth says how clients of this route authenticate. Without it the
+	// Auth configures how clients of this route authenticate. Without it the
 	// route is anonymous.
 	Auth *RouteAuth `yaml:"auth" json:"auth,omitempty"`
 
-	// Authz says what an authenticated consumer needs to use this route.
+	// Authz lists what an authenticated consumer needs to use this route.
 	Authz *RouteAuthz `yaml:"authz" json:"authz,omitempty"`
 
 	// RateLimit puts limits and quotas on this route.
@@ -329,7 +329,7 @@ type HealthCheck struct {
 // PassiveHealth is a per-target circuit breaker.
 type PassiveHealth struct {
 	// MaxFailures is the number of consecutive connection failures, timeouts
-	// or 5xx answers that eject a target. Default: 5. Set -1 to disable.
+	// or 5xx responses that eject a target. Default: 5. Set -1 to disable.
 	MaxFailures int `yaml:"max_failures" json:"max_failures,omitempty"`
 	// Cooldown is how long an ejected target stays out before one trial
 	// request is let through. Default: 10s.

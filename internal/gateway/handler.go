@@ -19,7 +19,7 @@ import (
 	"github.com/warden-api/warden/internal/router"
 )
 
-// verdict is what the core (not a stage) decided, for the event.
+// verdict is a decision of the core (not of a stage), kept for the event.
 type verdict struct {
 	stage    string
 	decision pipeline.Decision
@@ -134,9 +134,9 @@ func (p *Pipeline) serve(w http.ResponseWriter, r *http.Request, listenerName st
 		core = verdict{"upstream", pipeline.Allow, "upstream_" + strings.ToLower(res.Kind.String())}
 	}
 	if res.Aborted {
-		// The upstream failed after the answer had started. Aborting the
+		// The upstream failed after the response had started. Aborting the
 		// connection (the deferred event is still recorded) lets the client
-		// see a truncated answer instead of one that looks complete.
+		// see a truncated response instead of one that looks complete.
 		core = verdict{"upstream", pipeline.Allow, "upstream_aborted"}
 		panic(http.ErrAbortHandler)
 	}
@@ -206,7 +206,7 @@ func (p *Pipeline) admit(rw *responseWriter, x *pipeline.Exchange) (*route, rout
 }
 
 // runStages runs the route's stages in order and reports whether the
-// request may go on. A denial is answered here.
+// request may go on. It writes the error response for a denial.
 func (p *Pipeline) runStages(rw *responseWriter, x *pipeline.Exchange, rt *route) bool {
 	ctx := x.Request.Context()
 	for _, s := range rt.stages {

@@ -21,7 +21,7 @@ import (
 // Stages builds the authentication, authorization and traffic-control
 // stages of each pipeline. It keeps the rate limiter across reloads while
 // the rate_limit section is unchanged, so a reload does not reset
-// counters; a changed section starts a new limiter.
+// counters. A changed section starts a new limiter.
 type Stages struct {
 	store  store.Store
 	logger *slog.Logger
