@@ -2,13 +2,19 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/warden-api/warden/internal/admin"
+	"github.com/warden-api/warden/internal/config"
+	"github.com/warden-api/warden/internal/ratelimit"
 	"github.com/warden-api/warden/internal/store"
 )
 
@@ -21,6 +27,7 @@ func runConsumers(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		{"suspend", "suspend a consumer: all its keys are rejected", consumersStatus(store.StatusSuspended)},
 		{"activate", "activate a suspended consumer", consumersStatus(store.StatusActive)},
 		{"delete", "delete a consumer with all its keys", consumersDelete},
+		{"usage", "show a consumer's quota usage in the current period", consumersUsage},
 	}, args, stdout, stderr)
 }
 
@@ -196,4 +203,197 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// usageReader is the source of a consumer's quota usage: the admin API
+// client with --admin-url, or a directUsage with --config.
+type usageReader interface {
+	ConsumerUsage(ctx context.Context, id string) (admin.ConsumerUsage, error)
+}
+
+func consumersUsage(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newAdminFlagSet("consumers usage", " ID",
+		"Show a consumer's quota usage in the current period: each quota of its plan and of the routes, with the\n"+
+			"requests and response bytes used and allowed. With --admin-url the running gateway returns it, including\n"+
+			"the usage it counted but has not written to the store yet. With --config the store is read directly and\n"+
+			"the quotas come from that config's rate_limit section and routes. --data-dir alone is not enough,\n"+
+			"because the quotas are defined in the config.", stderr)
+	var af adminFlags
+	af.register(fs)
+	pos, code, done := parseArgs(fs, args, 1, stderr)
+	if done {
+		return code
+	}
+	if err := af.check(fs); err != nil {
+		fmt.Fprintf(stderr, "warden %s: %v\n", fs.Name(), err)
+		return exitUsage
+	}
+	if af.adminURL == "" && af.configPath == "" {
+		fmt.Fprintf(stderr, "warden %s: pass --config FILE or --admin-url URL: the quotas and their allowances are "+
+			"defined in the config's rate_limit plans and routes, which --data-dir alone does not name\n", fs.Name())
+		return exitUsage
+	}
+
+	reader, closeReader, err := openUsageReader(ctx, &af, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "warden %s: %v\n", fs.Name(), err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			return exitUsage
+		}
+		return exitFailure
+	}
+	defer closeReader()
+
+	u, err := reader.ConsumerUsage(ctx, pos[0])
+	if err == nil {
+		err = printUsage(stdout, u, af.output)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "warden %s: %v\n", fs.Name(), err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+// openUsageReader returns the reader that the flags choose and a function
+// that releases it.
+func openUsageReader(ctx context.Context, af *adminFlags, stderr io.Writer) (usageReader, func(), error) {
+	if af.configPath != "" {
+		d, err := openDirectUsage(ctx, af.configPath, stderr)
+		if err != nil {
+			return nil, nil, err
+		}
+		return d, d.close, nil
+	}
+	api, err := af.open(ctx, stderr, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	reader, ok := api.(usageReader)
+	if !ok {
+		_ = api.Close()
+		return nil, nil, fmt.Errorf("the admin backend %T cannot read quota usage", api)
+	}
+	return reader, func() { _ = api.Close() }, nil
+}
+
+// directUsage reads quota usage from the store that a config names, with a
+// rate limiter built from that config and never started: it counts no
+// request and only reads the stored usage.
+type directUsage struct {
+	svc     *admin.Service
+	limiter *ratelimit.Limiter
+	store   store.Store
+}
+
+func openDirectUsage(ctx context.Context, configPath string, stderr io.Writer) (*directUsage, error) {
+	cfg, err := config.Load(configPath)
+	if err != nil {
+		return nil, fmt.Errorf("loading %s: %w", configPath, err)
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if cfg.Store.Driver != "postgres" {
+		if _, err := os.Stat(cfg.Store.Path); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("no store at %s: check data_dir and store in %s", cfg.Store.Path, configPath)
+		}
+	}
+	st, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	l, err := newUsageLimiter(cfg, st, logger)
+	if err != nil {
+		_ = st.Close()
+		return nil, fmt.Errorf("building the rate limiter of %s: %w", configPath, err)
+	}
+	return &directUsage{
+		svc:     admin.NewService(admin.Options{Store: st, Logger: logger, Usage: l.Usage}),
+		limiter: l,
+		store:   st,
+	}, nil
+}
+
+// newUsageLimiter builds a limiter with the plans and the route quotas of
+// cfg, as the gateway builds its own.
+func newUsageLimiter(cfg *config.Config, st store.Store, logger *slog.Logger) (*ratelimit.Limiter, error) {
+	rl := cfg.RateLimit
+	// Quota usage lives in the store, never in Redis, so the report needs
+	// no Redis connection or password file.
+	rl.Backend = "memory"
+	l, err := ratelimit.New(rl, ratelimit.Options{Store: st, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	var errs config.Errors
+	for i, rc := range cfg.Routes {
+		if rc.RateLimit == nil {
+			continue
+		}
+		// NewStage registers the route's quotas with the limiter, which
+		// is how Usage learns of them. The stage itself is not used.
+		_, err := ratelimit.NewStage(l, rc.Name, rc.RateLimit, fmt.Sprintf("routes[%d].rate_limit", i))
+		errs.Merge(fmt.Sprintf("routes[%d].rate_limit", i), err)
+	}
+	if err := errs.Err(); err != nil {
+		_ = l.Stop(context.Background())
+		return nil, err
+	}
+	return l, nil
+}
+
+func (d *directUsage) ConsumerUsage(ctx context.Context, id string) (admin.ConsumerUsage, error) {
+	return d.svc.ConsumerUsage(ctx, id)
+}
+
+func (d *directUsage) close() {
+	// The limiter counted nothing, so stopping it writes nothing.
+	_ = d.limiter.Stop(context.Background())
+	_ = d.store.Close()
+}
+
+// printUsage writes u as JSON or as a table with one quota per row.
+func printUsage(w io.Writer, u admin.ConsumerUsage, output string) error {
+	if output == "json" {
+		return printJSON(w, u)
+	}
+	if len(u.Quotas) == 0 {
+		fmt.Fprintf(w, "No quota applies to consumer %s (plan %s).\n", u.ConsumerID, orDash(u.Plan))
+		return nil
+	}
+	tw := newTable(w)
+	fmt.Fprintln(tw, "QUOTA\tROUTE\tPERIOD\tSTART\tEND\tREQUESTS USED/ALLOWED\tBYTES USED/ALLOWED")
+	for _, q := range u.Quotas {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d/%s\t%s/%s\n",
+			q.Name, orDash(q.Route), q.Period, formatTime(&q.PeriodStart), formatTime(&q.PeriodEnd),
+			q.RequestsUsed, formatAllowance(q.RequestsAllowed, formatCount),
+			formatBytes(q.BytesUsed), formatAllowance(q.BytesAllowed, formatBytes))
+	}
+	return tw.Flush()
+}
+
+// formatAllowance prints an allowance with format, or "unlimited" when
+// there is none.
+func formatAllowance(n *int64, format func(int64) string) string {
+	if n == nil {
+		return "unlimited"
+	}
+	return format(*n)
+}
+
+func formatCount(n int64) string { return strconv.FormatInt(n, 10) }
+
+// formatBytes prints a byte count in IEC units with one decimal, such as
+// "1.5MiB", and counts below 1 KiB in bytes.
+func formatBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return strconv.FormatInt(n, 10) + "B"
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 5; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f%ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

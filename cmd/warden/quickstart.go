@@ -53,6 +53,10 @@ rate_limit:
           rate: 60
           period: 1m
           burst: 20
+      quotas:
+        - name: daily
+          period: day
+          requests: 10000
 
 routes:
   # The catalogue is public: anyone may read it, no key needed.

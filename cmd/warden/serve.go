@@ -17,6 +17,7 @@ import (
 	"github.com/warden-api/warden/internal/config"
 	"github.com/warden-api/warden/internal/event"
 	"github.com/warden-api/warden/internal/gateway"
+	"github.com/warden-api/warden/internal/ratelimit"
 	"github.com/warden-api/warden/internal/secret"
 	"github.com/warden-api/warden/internal/store"
 	"github.com/warden-api/warden/internal/store/postgres"
@@ -88,6 +89,7 @@ func startGateway(ctx context.Context, cfg *config.Config, logger *slog.Logger) 
 		BootstrapToken: bootstrap,
 		OnAudit:        g.onAudit,
 		Now:            time.Now,
+		Usage:          g.quotaUsage,
 	})
 	g.stages = gateway.NewStages(st, logger)
 	srv, err := gateway.New(cfg, gateway.Options{
@@ -128,6 +130,16 @@ func (g *runningGateway) onAudit(e store.AuditEntry) {
 		UserID:    e.Actor,
 		Attrs:     map[string]any{"admin.target": e.Target, "admin.detail": e.Detail},
 	})
+}
+
+// quotaUsage reads a consumer's quota usage from the limiter running now,
+// which a reload with a changed rate_limit section replaces.
+func (g *runningGateway) quotaUsage(ctx context.Context, consumerID string) ([]ratelimit.QuotaStatus, error) {
+	l := g.stages.Limiter()
+	if l == nil {
+		return nil, fmt.Errorf("reading quota usage: %w", admin.ErrUsageUnavailable)
+	}
+	return l.Usage(ctx, consumerID)
 }
 
 // run serves until ctx is done, reloading on SIGHUP.

@@ -15,10 +15,12 @@
 package admin
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/warden-api/warden/internal/ratelimit"
 	"github.com/warden-api/warden/internal/secret"
 	"github.com/warden-api/warden/internal/store"
 )
@@ -43,6 +45,13 @@ type Options struct {
 	OnAudit func(store.AuditEntry)
 	// Now returns the current time. Nil means time.Now.
 	Now func() time.Time
+	// Usage returns a consumer's quota usage in the current period, such
+	// as ratelimit.Limiter.Usage of the running gateway. An error wrapping
+	// ErrUsageUnavailable (say, before the limiter has started) or any
+	// other error except store.ErrNotFound is returned as 503. Nil means
+	// GET /admin/consumers/{id}/usage returns 503 for every existing
+	// consumer.
+	Usage func(ctx context.Context, consumerID string) ([]ratelimit.QuotaStatus, error)
 }
 
 // handler is the http.Handler that NewHandler returns.

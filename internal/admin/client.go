@@ -145,6 +145,13 @@ func (c *Client) DeleteConsumer(ctx context.Context, id string) error {
 	return c.do(ctx, "DELETE", "/admin/consumers/"+pathEscape(id), nil, nil)
 }
 
+// ConsumerUsage calls GET /admin/consumers/{id}/usage.
+func (c *Client) ConsumerUsage(ctx context.Context, id string) (ConsumerUsage, error) {
+	var out ConsumerUsage
+	err := c.do(ctx, "GET", "/admin/consumers/"+pathEscape(id)+"/usage", nil, &out)
+	return out, err
+}
+
 // ListKeys calls GET /admin/keys, filtered by consumer when consumerID is
 // not "".
 func (c *Client) ListKeys(ctx context.Context, consumerID string) ([]APIKey, error) {

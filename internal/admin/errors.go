@@ -20,6 +20,7 @@ const (
 	SlugResourceNotFound     = "resource-not-found"
 	SlugConflict             = "conflict"
 	SlugUnsupportedMediaType = "unsupported-media-type"
+	SlugServiceUnavailable   = "service-unavailable"
 )
 
 // FieldError names one invalid field of a request and what is wrong with
@@ -101,6 +102,13 @@ func storeError(err error, notFoundDetail, conflictDetail string) *Error {
 		return &Error{Status: http.StatusConflict, Slug: SlugConflict, Title: "Conflict with the current state", Detail: conflictDetail, Cause: err}
 	}
 	return internal(err)
+}
+
+// unavailable is a 503 for data that the server cannot read for now. The
+// cause is logged, the detail sent.
+func unavailable(detail string, cause error) *Error {
+	p := problem.ServiceUnavailable
+	return &Error{Status: p.Status, Slug: SlugServiceUnavailable, Title: p.Title, Detail: detail, Cause: cause}
 }
 
 func internal(err error) *Error {

@@ -79,7 +79,9 @@ type env struct {
 	audited []store.AuditEntry
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv starts the admin API over a fresh store; opts change its Options
+// before the handler is built.
+func newEnv(t *testing.T, opts ...func(*Options)) *env {
 	t.Helper()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "warden.db"), slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -88,7 +90,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { _ = st.Close() })
 
 	e := &env{t: t, store: st, clock: &clock{now: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}, logs: &syncBuffer{}}
-	h := NewHandler(Options{
+	o := Options{
 		Store:          st,
 		Logger:         slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		BootstrapToken: secret.New(bootstrapToken),
@@ -98,7 +100,11 @@ func newEnv(t *testing.T) *env {
 			e.audited = append(e.audited, a)
 		},
 		Now: e.clock.Now,
-	})
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	h := NewHandler(o)
 	e.mux = h.(*handler).mux
 	e.srv = httptest.NewServer(h)
 	t.Cleanup(e.srv.Close)

@@ -26,6 +26,7 @@ func (h *handler) routes() []route {
 		{"DELETE", "/admin/consumers/{id}", operator, h.deleteConsumer},
 		{"POST", "/admin/consumers/{id}/suspend", operator, h.setStatus(store.StatusSuspended)},
 		{"POST", "/admin/consumers/{id}/activate", operator, h.setStatus(store.StatusActive)},
+		{"GET", "/admin/consumers/{id}/usage", viewer, h.consumerUsage},
 		{"GET", "/admin/consumers/{id}/keys", viewer, h.listConsumerKeys},
 		{"POST", "/admin/consumers/{id}/keys", operator, h.createKey},
 		{"GET", "/admin/keys", viewer, h.listKeys},
@@ -99,6 +100,14 @@ func (h *handler) setStatus(status string) func(http.ResponseWriter, *http.Reque
 		}
 		return writeJSON(w, http.StatusOK, c)
 	}
+}
+
+func (h *handler) consumerUsage(w http.ResponseWriter, r *http.Request, _ principal) error {
+	u, err := h.svc.ConsumerUsage(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, u)
 }
 
 func (h *handler) listConsumerKeys(w http.ResponseWriter, r *http.Request, _ principal) error {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/warden-api/warden/internal/ratelimit"
 	"github.com/warden-api/warden/internal/store"
 )
 
@@ -26,12 +27,13 @@ type Service struct {
 	logger  *slog.Logger
 	now     func() time.Time
 	onAudit func(store.AuditEntry)
+	usage   func(ctx context.Context, consumerID string) ([]ratelimit.QuotaStatus, error)
 }
 
-// NewService returns a Service over opt.Store. It uses opt.Logger, opt.Now
-// and opt.OnAudit and ignores opt.BootstrapToken.
+// NewService returns a Service over opt.Store. It uses opt.Logger, opt.Now,
+// opt.OnAudit and opt.Usage and ignores opt.BootstrapToken.
 func NewService(opt Options) *Service {
-	s := &Service{store: opt.Store, logger: opt.Logger, now: opt.Now, onAudit: opt.OnAudit}
+	s := &Service{store: opt.Store, logger: opt.Logger, now: opt.Now, onAudit: opt.OnAudit, usage: opt.Usage}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}

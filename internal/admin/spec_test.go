@@ -79,7 +79,7 @@ func TestSpecMatchesMux(t *testing.T) {
 func TestSpecDocumentsProblemTypes(t *testing.T) {
 	doc := loadSpec(t)
 	desc := doc.Components.Schemas["Problem"].Value.Properties["type"].Value.Description
-	for _, slug := range []string{SlugInvalidRequest, SlugUnauthorized, SlugForbidden, SlugResourceNotFound, SlugConflict, SlugUnsupportedMediaType} {
+	for _, slug := range []string{SlugInvalidRequest, SlugUnauthorized, SlugForbidden, SlugResourceNotFound, SlugConflict, SlugUnsupportedMediaType, SlugServiceUnavailable} {
 		if !strings.Contains(desc, slug) {
 			t.Errorf("problem type %q is not in the Problem schema's description", slug)
 		}
