@@ -220,6 +220,19 @@ func demoKey(ctx context.Context, st store.Store) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("creating the demo consumer: %w", err)
 	}
+	// Each run prints a new key, so the keys of earlier runs are revoked:
+	// a demo should not leave working credentials behind.
+	old, err := st.ListKeys(ctx, consumerID)
+	if err != nil {
+		return "", fmt.Errorf("listing the demo keys: %w", err)
+	}
+	for _, k := range old {
+		if k.Name == "quickstart" && k.RevokedAt.IsZero() {
+			if err := st.RevokeKey(ctx, k.ID, now); err != nil {
+				return "", fmt.Errorf("revoking the previous demo key %s: %w", k.ID, err)
+			}
+		}
+	}
 	plain, k, err := apikey.Generate()
 	if err != nil {
 		return "", fmt.Errorf("generating the demo key: %w", err)
@@ -264,7 +277,7 @@ Try it in another terminal:
   curl -i -H "Authorization: Bearer $WARDEN_KEY" %[1]s/users/bob     # 403: not her record (CEL rule)
   curl -i -H "X-API-Key: $WARDEN_KEY" -X DELETE %[1]s/books/1        # 403: the key lacks books:write
   curl -i "%[1]s/users/alice?api_key=$WARDEN_KEY"                    # 401: keys in URLs are rejected
-  curl -i %[1]s/public/../admin                                     # 404: paths are canonical first
+  curl -i --path-as-is %[1]s/books/../users/bob                     # 401: the path is made canonical first
   for i in $(seq 25); do curl -s -o /dev/null -w "%%{http_code} " -H "Authorization: Bearer $WARDEN_KEY" %[1]s/whoami; done; echo
                                                                      # 429 after 20 requests (plan "demo")
   tail -f %[4]s

@@ -184,6 +184,13 @@ func readBootstrapToken(path string) (secret.Value, error) {
 	if path == "" {
 		return secret.Value{}, nil
 	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return secret.Value{}, fmt.Errorf("admin.bootstrap_token_file: %w (relative paths are resolved against the config file's directory)", err)
+	}
+	if info.Mode().Perm()&0o077 != 0 {
+		return secret.Value{}, fmt.Errorf("admin.bootstrap_token_file: %q is readable by other users (mode %v): run chmod 600 %s", path, info.Mode().Perm(), path)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return secret.Value{}, fmt.Errorf("admin.bootstrap_token_file: %w", err)
@@ -249,6 +256,10 @@ func validateConfig(ctx context.Context, path string, stdout, stderr io.Writer) 
 		return exitFailure
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if _, err := readBootstrapToken(cfg.Admin.BootstrapTokenFile); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", path, err)
+		return exitFailure
+	}
 	// The pipeline is built against a scratch store, so validating never
 	// touches the real data directory or database.
 	dir, err := os.MkdirTemp("", "warden-validate-")

@@ -173,6 +173,10 @@ func (p *Pipeline) admit(rw *responseWriter, x *pipeline.Exchange) (*route, rout
 		if status == http.StatusRequestURITooLong {
 			pd = problem.URITooLong
 		}
+		pd.Detail = pathDetails[reason]
+		// The event records the path as sent, because the decoded form of a
+		// rejected path can look harmless.
+		x.SetAttr("path.original", truncate(raw, 1024))
 		rw.problemAnswer(pd)
 		return nil, router.Match{}, verdict{"normalize", pipeline.Deny, reason}, false
 	}
@@ -182,11 +186,15 @@ func (p *Pipeline) admit(rw *responseWriter, x *pipeline.Exchange) (*route, rout
 	m := p.router.Match(hostOnly(r.Host), r.Method, np.Decoded)
 	switch m.Status {
 	case http.StatusNotFound:
-		rw.problemAnswer(problem.NotFound)
+		pd := problem.NotFound
+		pd.Detail = "No route of this gateway matches the request's host and path."
+		rw.problemAnswer(pd)
 		return nil, router.Match{}, verdict{"route", pipeline.Deny, "no_route"}, false
 	case http.StatusMethodNotAllowed:
 		rw.Header().Set("Allow", strings.Join(m.Allow, ", "))
-		rw.problemAnswer(problem.MethodNotAllowed)
+		pd := problem.MethodNotAllowed
+		pd.Detail = "Use one of the methods in the Allow header."
+		rw.problemAnswer(pd)
 		return nil, router.Match{}, verdict{"route", pipeline.Deny, "method_not_allowed"}, false
 	}
 	rt := p.routes[m.Index]
@@ -372,4 +380,11 @@ func redactPath(path string) string {
 		}
 	}
 	return strings.Join(segs, "/")
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
 }

@@ -177,6 +177,9 @@ func (s *Server) warnRestartOnly(cfg *config.Config) {
 	if !reflect.DeepEqual(old.Events, cfg.Events) {
 		s.logger.Warn("event output changed; restart Warden to apply it", "config", s.path)
 	}
+	if old.Admin != cfg.Admin {
+		s.logger.Warn("admin settings changed; restart Warden to apply them", "config", s.path)
+	}
 	if !reflect.DeepEqual(old.Store, cfg.Store) {
 		s.logger.Warn("store settings changed; restart Warden to apply them", "config", s.path)
 	}

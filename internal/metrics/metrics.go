@@ -85,7 +85,7 @@ func New(queueLen func() float64) *Metrics {
 	reg.MustRegister(m.ReloadDuration)
 	m.ConfigInfo = f.gaugeVec("warden_config_info", "1 for the config currently in use, labelled by its SHA-256.", "sha256")
 
-	m.RateLimitBackendUp = f.gauge("warden_ratelimit_backend_up", "1 when the shared rate-limit backend answers, 0 when the fail mode applies.")
+	m.RateLimitBackendUp = f.gauge("warden_ratelimit_backend_up", "1 when the rate-limit backend is usable (always for memory), 0 while Redis is unreachable and the fail mode applies.")
 	m.RateLimitFallbacks = f.counter("warden_ratelimit_fallback_checks_total", "Rate-limit checks answered by the fail mode because the shared backend was unreachable.")
 	m.AuditChanges = f.counterVec("warden_admin_changes_total", "Changes made through the admin API or CLI, by action.", "action")
 
