@@ -212,20 +212,39 @@ func (a *Authenticator) Stop() {
 
 // InvalidateKey drops the cached record of an API key, so that a revocation,
 // rotation or deletion takes effect on this node's next request. The admin
-// API calls it after changing a key. Other nodes see the change when their
-// cache entry expires (Options.CacheTTL, 5s by default).
+// API calls it after changing a key. Other nodes see the change through
+// InvalidateAll when the store sends change signals, and otherwise when
+// their cache entry expires (Options.CacheTTL, 5s by default).
 func (a *Authenticator) InvalidateKey(keyID string) {
 	a.keys.invalidate(keyID)
 }
 
 // InvalidateConsumer drops the cached consumer, its cached keys and the
 // mTLS identity index, so that a suspension, deletion or metadata change
-// takes effect on this node's next request. Other nodes see the change when
-// their cache entries expire.
+// takes effect on this node's next request. Other nodes see the change as
+// for InvalidateKey.
 func (a *Authenticator) InvalidateConsumer(consumerID string) {
 	a.consumers.invalidate(consumerID)
 	a.keys.invalidateFunc(func(k *store.Key) bool { return k != nil && k.ConsumerID == consumerID })
 	a.mtlsIndex.invalidate()
+}
+
+// InvalidateAll makes every cached API key and consumer, and the mTLS
+// identity index, stale, so that the next request that uses each of them
+// reads the store again. It is meant for a store.Notifier signal, which
+// reports that something changed but not what. It runs in constant time
+// whatever the cache holds. A store read that was already in flight does
+// not refill the cache.
+//
+// Unlike InvalidateKey and InvalidateConsumer, it keeps the records: when
+// the store read after it fails, a record stands in for the store as
+// described for staleTTL, so a spurious signal during a store outage does
+// not turn every caller away. Verified JWTs stay cached, because their
+// consumer is read through the consumer cache on every request.
+func (a *Authenticator) InvalidateAll() {
+	a.keys.invalidateAll()
+	a.consumers.invalidateAll()
+	a.mtlsIndex.markStale()
 }
 
 // credentialHash names a bearer token without revealing it: the first 16

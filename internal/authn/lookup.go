@@ -21,7 +21,9 @@ import (
 // Not-found results are cached too. Concurrent misses for one id share one
 // store read. When the store returns an error, a record whose fresh period
 // has ended but that is within staleTTL is used instead, and the error is
-// logged at most once per logEvery.
+// logged at most once per logEvery. invalidate deletes a record, so it has
+// no such fallback, while invalidateAll only ends the fresh period of every
+// record and keeps them as fallbacks.
 type lookup[V any] struct {
 	kind  string
 	ttl   time.Duration
@@ -33,7 +35,10 @@ type lookup[V any] struct {
 	// epoch changes on every invalidation. A read that started before an
 	// invalidation does not store its result, so a revocation cannot be
 	// undone by a read that was already in flight.
-	epoch  atomic.Uint64
+	epoch atomic.Uint64
+	// gen changes on every invalidateAll, before epoch does. A cached
+	// record read in an earlier generation is treated as stale.
+	gen    atomic.Uint64
 	warned rateLimit
 }
 
@@ -41,6 +46,8 @@ type lookup[V any] struct {
 type found[V any] struct {
 	value V
 	ok    bool
+	// gen is the lookup's gen when the read began.
+	gen uint64
 }
 
 func newLookup[V any](kind string, ttl time.Duration, now func() time.Time, log *slog.Logger,
@@ -58,15 +65,23 @@ func newLookup[V any](kind string, ttl time.Duration, now func() time.Time, log 
 // get returns the record with id and whether it exists. The error is set
 // only when the store failed and no stale record could stand in.
 func (l *lookup[V]) get(ctx context.Context, id string) (V, bool, error) {
+	// gen is loaded before epoch, in the reverse order of invalidateAll's
+	// updates, so a read that began before an invalidateAll either stores
+	// nothing or stores a record of the earlier generation.
+	gen := l.gen.Load()
 	cached, state := l.cache.Get(id)
+	if state == cache.Fresh && cached.gen != gen {
+		state = cache.Stale
+	}
 	if state == cache.Fresh {
 		return cached.value, cached.ok, nil
 	}
+
 	// The epoch is part of the flight key: a request that arrives after an
 	// invalidation never joins a read that started before it.
 	epoch := l.epoch.Load()
 	ch := l.group.DoChan(strconv.FormatUint(epoch, 10)+"/"+id, func() (any, error) {
-		return l.read(ctx, id, epoch)
+		return l.read(ctx, id, gen, epoch)
 	})
 	select {
 	case res := <-ch:
@@ -91,14 +106,14 @@ func (l *lookup[V]) get(ctx context.Context, id string) (V, bool, error) {
 // read reads id from the store and caches the result. It runs once for all
 // concurrent callers, so it is detached from the first caller's
 // cancellation and bounded by storeTimeout instead.
-func (l *lookup[V]) read(ctx context.Context, id string, epoch uint64) (found[V], error) {
+func (l *lookup[V]) read(ctx context.Context, id string, gen, epoch uint64) (found[V], error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
 	v, err := l.fetch(ctx, id)
-	var f found[V]
+	f := found[V]{gen: gen}
 	switch {
 	case err == nil:
-		f = found[V]{value: v, ok: true}
+		f.value, f.ok = v, true
 	case errors.Is(err, store.ErrNotFound):
 	default:
 		return f, err
@@ -118,6 +133,14 @@ func (l *lookup[V]) invalidate(id string) {
 func (l *lookup[V]) invalidateFunc(drop func(V) bool) {
 	l.epoch.Add(1)
 	l.cache.DeleteFunc(func(_ string, f found[V]) bool { return f.ok && drop(f.value) })
+}
+
+// invalidateAll makes every cached record stale in constant time. The next
+// get of each id reads the store, and the record is the fallback when that
+// read fails, until its stale period ends.
+func (l *lookup[V]) invalidateAll() {
+	l.gen.Add(1)
+	l.epoch.Add(1)
 }
 
 // rateLimit lets one event through per logEvery, which keeps repeated

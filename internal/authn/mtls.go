@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -115,8 +116,8 @@ func certIdentities(cert *x509.Certificate, from, fingerprint string) []string {
 
 // identityIndex maps mtls_identity metadata values to consumer ids. The
 // store has no query by metadata, so the index is built from
-// ListConsumers: when it is older than indexFresh, and on a miss when it is
-// older than indexMinRebuild.
+// ListConsumers: when it is older than indexFresh, on a miss when it is
+// older than indexMinRebuild, and after markStale or invalidate.
 type identityIndex struct {
 	st  store.Store
 	now func() time.Time
@@ -125,8 +126,12 @@ type identityIndex struct {
 	mu      sync.Mutex
 	index   map[string]string
 	builtAt time.Time
-	flight  singleflight.Group
-	warned  rateLimit
+	// gen changes on every markStale and invalidate, and builtGen is the
+	// gen at which the build of index began. An index built before the
+	// last change is rebuilt on the next lookup.
+	gen, builtGen uint64
+	flight        singleflight.Group
+	warned        rateLimit
 }
 
 func newIdentityIndex(st store.Store, now func() time.Time, log *slog.Logger) *identityIndex {
@@ -137,10 +142,10 @@ func newIdentityIndex(st store.Store, now func() time.Time, log *slog.Logger) *i
 // index built within staleTTL is used instead.
 func (ix *identityIndex) lookup(ctx context.Context, value string) (string, bool, error) {
 	ix.mu.Lock()
-	index, builtAt := ix.index, ix.builtAt
+	index, builtAt, current := ix.index, ix.builtAt, ix.builtGen == ix.gen
 	ix.mu.Unlock()
 	age := ix.now().Sub(builtAt)
-	if index != nil && age < indexFresh {
+	if index != nil && current && age < indexFresh {
 		if id, ok := index[value]; ok || age < indexMinRebuild {
 			return id, ok, nil
 		}
@@ -160,7 +165,12 @@ func (ix *identityIndex) lookup(ctx context.Context, value string) (string, bool
 }
 
 func (ix *identityIndex) rebuild(ctx context.Context) (map[string]string, error) {
-	ch := ix.flight.DoChan("rebuild", func() (any, error) {
+	ix.mu.Lock()
+	gen := ix.gen
+	ix.mu.Unlock()
+	// As in lookup.get, a lookup after a change never joins a build that
+	// began before it.
+	ch := ix.flight.DoChan("rebuild/"+strconv.FormatUint(gen, 10), func() (any, error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 		defer cancel()
 		consumers, err := ix.st.ListConsumers(ctx)
@@ -174,7 +184,9 @@ func (ix *identityIndex) rebuild(ctx context.Context) (map[string]string, error)
 			}
 		}
 		ix.mu.Lock()
-		ix.index, ix.builtAt = index, ix.now()
+		if gen >= ix.builtGen {
+			ix.index, ix.builtAt, ix.builtGen = index, ix.now(), gen
+		}
 		ix.mu.Unlock()
 		return index, nil
 	})
@@ -189,9 +201,19 @@ func (ix *identityIndex) rebuild(ctx context.Context) (map[string]string, error)
 	}
 }
 
-// invalidate makes the next lookup rebuild the index.
+// invalidate makes the next lookup rebuild the index, with no fallback to
+// the current one when the store fails.
 func (ix *identityIndex) invalidate() {
 	ix.mu.Lock()
 	ix.index, ix.builtAt = nil, time.Time{}
+	ix.gen++
+	ix.mu.Unlock()
+}
+
+// markStale makes the next lookup rebuild the index. Unlike invalidate, it
+// keeps the current index as the fallback for a store that fails.
+func (ix *identityIndex) markStale() {
+	ix.mu.Lock()
+	ix.gen++
 	ix.mu.Unlock()
 }

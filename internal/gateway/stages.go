@@ -22,6 +22,12 @@ import (
 // stages of each pipeline. It keeps the rate limiter across reloads while
 // the rate_limit section is unchanged, so a reload does not reset
 // counters. A changed section starts a new limiter.
+//
+// When the store implements store.Notifier, the first pipeline start also
+// starts a goroutine that calls InvalidateAll on the running
+// authenticators for each change signal. A key revoked by the CLI or by
+// another node then stops working without waiting for the cache TTL.
+// Close stops the goroutine.
 type Stages struct {
 	store  store.Store
 	logger *slog.Logger
@@ -29,13 +35,20 @@ type Stages struct {
 	mu         sync.Mutex
 	limiter    *ratelimit.Limiter
 	limiterCfg config.RateLimit
-	authn      *authn.Authenticator
+	// running contains the authenticators of started pipelines that were
+	// not stopped yet: one, or two while a reload swaps pipelines.
+	running map[*authn.Authenticator]struct{}
+	// watchStop ends the change watch, and watchDone is closed when it has
+	// ended. Both are nil until the watch starts.
+	watchStop context.CancelFunc
+	watchDone chan struct{}
+	closed    bool
 }
 
 // NewStages returns a stage factory over st. st may be nil only for
 // config checks that never serve requests.
 func NewStages(st store.Store, logger *slog.Logger) *Stages {
-	return &Stages{store: st, logger: logger}
+	return &Stages{store: st, logger: logger, running: make(map[*authn.Authenticator]struct{})}
 }
 
 // Build implements StagesFactory.
@@ -49,6 +62,10 @@ func (f *Stages) Build(cfg *config.Config, m *metrics.Metrics) (StageBuilder, er
 
 	l, err := f.limiterFor(cfg.RateLimit, m)
 	errs.Merge("rate_limit", err)
+	if m != nil && cfg.RateLimit.Backend != "redis" {
+		// The memory backend cannot be unreachable.
+		m.RateLimitBackendUp.Set(1)
+	}
 	var bf *ratelimit.BruteForce
 	if l != nil {
 		bf, err = ratelimit.NewBruteForce(cfg.RateLimit.BruteForce, l, nil)
@@ -58,9 +75,6 @@ func (f *Stages) Build(cfg *config.Config, m *metrics.Metrics) (StageBuilder, er
 		return nil, err
 	}
 
-	f.mu.Lock()
-	f.authn = a
-	f.mu.Unlock()
 	return &stageSet{f: f, authn: a, limiter: l, bruteForce: bf, cfg: cfg.RateLimit}, nil
 }
 
@@ -86,22 +100,56 @@ func (f *Stages) limiterFor(cfg config.RateLimit, m *metrics.Metrics) (*ratelimi
 // InvalidateKey drops a key from the authentication cache, so that a
 // revocation made through the admin API applies to the next request.
 func (f *Stages) InvalidateKey(id string) {
-	f.mu.Lock()
-	a := f.authn
-	f.mu.Unlock()
-	if a != nil {
+	for _, a := range f.authenticators() {
 		a.InvalidateKey(id)
 	}
 }
 
 // InvalidateConsumer drops a consumer from the authentication cache.
 func (f *Stages) InvalidateConsumer(id string) {
-	f.mu.Lock()
-	a := f.authn
-	f.mu.Unlock()
-	if a != nil {
+	for _, a := range f.authenticators() {
 		a.InvalidateConsumer(id)
 	}
+}
+
+// InvalidateAll marks every cached key and consumer stale, so that the
+// next request that uses each of them reads the store. The change watch
+// calls it.
+func (f *Stages) InvalidateAll() {
+	for _, a := range f.authenticators() {
+		a.InvalidateAll()
+	}
+}
+
+// authenticators returns the authenticators of the started pipelines.
+func (f *Stages) authenticators() []*authn.Authenticator {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]*authn.Authenticator, 0, len(f.running))
+	for a := range f.running {
+		out = append(out, a)
+	}
+	return out
+}
+
+// startWatchLocked starts the change watch unless it runs already, Close
+// was called, or the store sends no change signals. f.mu must be held.
+func (f *Stages) startWatchLocked() {
+	n, ok := f.store.(store.Notifier)
+	if !ok || f.watchStop != nil || f.closed {
+		return
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	changes := n.Changes(ctx)
+	f.watchStop, f.watchDone = stop, make(chan struct{})
+	f.logger.Info("invalidating the authentication cache on store changes")
+	go func() {
+		defer close(f.watchDone)
+		// The channel is closed when ctx ends or the store is closed.
+		for range changes {
+			f.InvalidateAll()
+		}
+	}()
 }
 
 // Limiter returns the running rate limiter, for usage reports.
@@ -111,12 +159,21 @@ func (f *Stages) Limiter() *ratelimit.Limiter {
 	return f.limiter
 }
 
-// Close stops the running limiter, writing quota usage to the store.
+// Close stops the change watch and waits for it, and stops the running
+// limiter, writing quota usage to the store. Call it before closing the
+// store.
 func (f *Stages) Close() {
 	f.mu.Lock()
 	l := f.limiter
 	f.limiter = nil
+	stop, done := f.watchStop, f.watchDone
+	f.closed = true
 	f.mu.Unlock()
+	if stop != nil {
+		stop()
+		<-done
+		f.logger.Info("stopped invalidating the authentication cache on store changes")
+	}
 	if l != nil {
 		stopLimiter(l, f.logger)
 	}
@@ -180,11 +237,14 @@ func (s *stageSet) RouteStages(rc config.Route, path string) ([]pipeline.Stage, 
 	return out, errs.Err()
 }
 
-// Start starts the authenticator and, for a new limiter, the limiter.
+// Start starts the authenticator and, for a new limiter, the limiter. The
+// first Start of any pipeline also starts the change watch.
 func (s *stageSet) Start(ctx context.Context) error {
 	s.authn.Start(context.WithoutCancel(ctx))
 	s.f.mu.Lock()
 	defer s.f.mu.Unlock()
+	s.f.running[s.authn] = struct{}{}
+	s.f.startWatchLocked()
 	if s.limiter != nil && s.limiter != s.f.limiter {
 		if err := s.limiter.Start(context.WithoutCancel(ctx)); err != nil {
 			return fmt.Errorf("starting rate limiter: %w", err)
@@ -200,7 +260,12 @@ func (s *stageSet) Start(ctx context.Context) error {
 }
 
 // Stop stops the authenticator. The limiter belongs to Stages.
-func (s *stageSet) Stop() { s.authn.Stop() }
+func (s *stageSet) Stop() {
+	s.f.mu.Lock()
+	delete(s.f.running, s.authn)
+	s.f.mu.Unlock()
+	s.authn.Stop()
+}
 
 // identityClient is the HTTP client for JWKS, discovery and introspection.
 // It never uses the environment's proxy settings, and bounds every call.

@@ -27,7 +27,7 @@ func (s *Store) CreateConsumer(ctx context.Context, c *store.Consumer) error {
 	}
 	c.CreatedAt, c.UpdatedAt = store.Normalize(c.CreatedAt), store.Normalize(c.UpdatedAt)
 
-	_, err := s.pool.Exec(ctx, `INSERT INTO consumers (`+consumerColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+	_, err := s.execNotify(ctx, `INSERT INTO consumers (`+consumerColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		c.ID, c.Name, stringsArg(c.Roles), stringsArg(c.Scopes), c.Plan, metadataArg(c.Metadata), c.Status,
 		c.CreatedAt, c.UpdatedAt)
 	if err != nil {
@@ -78,7 +78,7 @@ func (s *Store) UpdateConsumer(ctx context.Context, c *store.Consumer) error {
 	if c.Status == "" {
 		c.Status = store.StatusActive
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE consumers
+	tag, err := s.execNotify(ctx, `UPDATE consumers
 SET name = $1, roles = $2, scopes = $3, plan = $4, metadata = $5, status = $6, updated_at = $7
 WHERE id = $8`,
 		c.Name, stringsArg(c.Roles), stringsArg(c.Scopes), c.Plan, metadataArg(c.Metadata), c.Status, c.UpdatedAt, c.ID)
@@ -91,7 +91,7 @@ WHERE id = $8`,
 // DeleteConsumer deletes the consumer; its keys and quota usage go with it
 // through ON DELETE CASCADE.
 func (s *Store) DeleteConsumer(ctx context.Context, id string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM consumers WHERE id = $1`, id)
+	tag, err := s.execNotify(ctx, `DELETE FROM consumers WHERE id = $1`, id)
 	if err != nil {
 		return fmt.Errorf("deleting consumer %q: %w", id, err)
 	}

@@ -18,7 +18,13 @@ created_at, last_used_at, last_used_ip`
 // not exist and store.ErrConflict when the key id is taken. A zero
 // CreatedAt becomes the current time.
 func (s *Store) CreateKey(ctx context.Context, k *store.Key) error {
-	if err := insertKey(ctx, s.pool, k); err != nil {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := insertKey(ctx, tx, k); err != nil {
+			return err
+		}
+		return notifyChange(ctx, tx)
+	})
+	if err != nil {
 		return fmt.Errorf("creating key %q: %w", k.ID, err)
 	}
 	return nil
@@ -81,7 +87,7 @@ ORDER BY created_at, id COLLATE "C"`, consumerID)
 // RevokeKey marks the key revoked at at. Revoking a revoked key keeps the
 // first revocation time.
 func (s *Store) RevokeKey(ctx context.Context, id string, at time.Time) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2`,
+	tag, err := s.execNotify(ctx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2`,
 		timeArg(at), id)
 	if err != nil {
 		return fmt.Errorf("revoking key %q: %w", id, err)
@@ -110,7 +116,10 @@ func (s *Store) RotateKey(ctx context.Context, oldID string, oldExpiresAt time.T
 SET replaced_by = $1,
     expires_at = CASE WHEN expires_at IS NOT NULL AND expires_at < $2 THEN expires_at ELSE $2 END
 WHERE id = $3`, next.ID, timeArg(oldExpiresAt), oldID)
-		return err
+		if err != nil {
+			return err
+		}
+		return notifyChange(ctx, tx)
 	})
 	if err != nil {
 		return fmt.Errorf("rotating key %q: %w", oldID, err)

@@ -25,9 +25,10 @@ import (
 // Store is a store.Store backed by a PostgreSQL connection pool. It is safe
 // for concurrent use.
 type Store struct {
-	pool   *pgxpool.Pool
-	logger *slog.Logger
-	host   string
+	pool     *pgxpool.Pool
+	logger   *slog.Logger
+	host     string
+	listener *changeListener
 }
 
 var _ store.Store = (*Store)(nil)
@@ -44,11 +45,12 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) 
 		return nil, errors.New("opening postgres store: invalid DSN: use postgres://user@host:port/database or key=value pairs")
 	}
 	host := fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
+	listener := newChangeListener(cfg.ConnConfig.Copy(), logger, host)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("opening postgres store at %s: %w", host, err)
 	}
-	s := &Store{pool: pool, logger: logger, host: host}
+	s := &Store{pool: pool, logger: logger, host: host, listener: listener}
 
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
@@ -70,9 +72,11 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes every connection of the pool; it waits for connections in
-// use to be released.
+// Close stops the change listener, closing the channels returned by
+// Changes, and closes every connection of the pool. It waits for
+// connections in use to be released.
 func (s *Store) Close() error {
+	s.listener.stop()
 	s.pool.Close()
 	s.logger.Info("store closed", "driver", "postgres", "database", s.host)
 	return nil

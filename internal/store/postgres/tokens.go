@@ -19,7 +19,7 @@ func (s *Store) CreateAdminToken(ctx context.Context, t *store.AdminToken) error
 		t.CreatedAt = time.Now()
 	}
 	t.CreatedAt, t.RevokedAt = store.Normalize(t.CreatedAt), store.Normalize(t.RevokedAt)
-	_, err := s.pool.Exec(ctx, `INSERT INTO admin_tokens (`+tokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
+	_, err := s.execNotify(ctx, `INSERT INTO admin_tokens (`+tokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
 		t.ID, t.Name, t.Role, t.Hash, t.CreatedAt, timeArg(t.RevokedAt))
 	if err != nil {
 		return fmt.Errorf("creating admin token %q: %w", t.ID, mapError(err))
@@ -62,7 +62,7 @@ func (s *Store) ListAdminTokens(ctx context.Context) ([]store.AdminToken, error)
 // RevokeAdminToken marks the token revoked at at. Revoking a revoked token
 // keeps the first revocation time.
 func (s *Store) RevokeAdminToken(ctx context.Context, id string, at time.Time) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE admin_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2`,
+	tag, err := s.execNotify(ctx, `UPDATE admin_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2`,
 		timeArg(at), id)
 	if err != nil {
 		return fmt.Errorf("revoking admin token %q: %w", id, err)

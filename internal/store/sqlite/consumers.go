@@ -16,6 +16,7 @@ const consumerColumns = `id, name, roles, scopes, plan, metadata, status, create
 // zero CreatedAt and UpdatedAt become the current time; c is updated to
 // the stored values.
 func (s *Store) CreateConsumer(ctx context.Context, c *store.Consumer) error {
+	defer s.watch.changed()
 	if c.Status == "" {
 		c.Status = store.StatusActive
 	}
@@ -78,6 +79,7 @@ func (s *Store) ListConsumers(ctx context.Context) ([]store.Consumer, error) {
 // and UpdatedAt of the consumer with c.ID. A zero UpdatedAt becomes the
 // current time. CreatedAt is left as stored.
 func (s *Store) UpdateConsumer(ctx context.Context, c *store.Consumer) error {
+	defer s.watch.changed()
 	if c.UpdatedAt.IsZero() {
 		c.UpdatedAt = time.Now()
 	}
@@ -103,6 +105,7 @@ WHERE id = ?`,
 // DeleteConsumer deletes the consumer; its keys and quota usage go with it
 // through ON DELETE CASCADE.
 func (s *Store) DeleteConsumer(ctx context.Context, id string) error {
+	defer s.watch.changed()
 	res, err := s.db.ExecContext(ctx, `DELETE FROM consumers WHERE id = ?`, id)
 	if err != nil {
 		return fmt.Errorf("deleting consumer %q: %w", id, err)

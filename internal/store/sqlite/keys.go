@@ -17,6 +17,7 @@ created_at, last_used_at, last_used_ip`
 // not exist and store.ErrConflict when the key id is taken. A zero
 // CreatedAt becomes the current time.
 func (s *Store) CreateKey(ctx context.Context, k *store.Key) error {
+	defer s.watch.changed()
 	if err := insertKey(ctx, s.db, k); err != nil {
 		return fmt.Errorf("creating key %q: %w", k.ID, err)
 	}
@@ -96,6 +97,7 @@ func (s *Store) ListKeys(ctx context.Context, consumerID string) ([]store.Key, e
 // RevokeKey marks the key revoked at at. Revoking a revoked key keeps the
 // first revocation time.
 func (s *Store) RevokeKey(ctx context.Context, id string, at time.Time) error {
+	defer s.watch.changed()
 	res, err := s.db.ExecContext(ctx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`,
 		encodeTime(at), id)
 	if err != nil {
@@ -111,6 +113,7 @@ func (s *Store) RevokeKey(ctx context.Context, id string, at time.Time) error {
 // store.ErrNotFound when the old key does not exist and store.ErrConflict
 // when it is revoked or was already rotated; nothing is stored then.
 func (s *Store) RotateKey(ctx context.Context, oldID string, oldExpiresAt time.Time, next *store.Key) error {
+	defer s.watch.changed()
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		old, err := scanKey(tx.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE id = ?`, oldID))
 		if errors.Is(err, sql.ErrNoRows) {

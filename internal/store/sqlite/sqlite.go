@@ -35,6 +35,7 @@ type Store struct {
 	db     *sql.DB
 	logger *slog.Logger
 	path   string
+	watch  *changeWatch
 }
 
 var _ store.Store = (*Store)(nil)
@@ -56,7 +57,7 @@ func Open(path string, logger *slog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening sqlite store %q: %w", path, err)
 	}
-	s := &Store{db: db, logger: logger, path: path}
+	s := &Store{db: db, logger: logger, path: path, watch: newChangeWatch(db, logger, path)}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -80,8 +81,10 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the database. Statements in flight fail afterwards.
+// Close stops the change watch, closing the channels returned by Changes,
+// and closes the database. Statements in flight fail afterwards.
 func (s *Store) Close() error {
+	s.watch.stop()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("closing sqlite store %q: %w", s.path, err)
 	}

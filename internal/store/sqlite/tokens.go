@@ -15,6 +15,7 @@ const tokenColumns = `id, name, role, hash, created_at, revoked_at`
 // CreateAdminToken stores t, or returns store.ErrConflict when the id is
 // taken. A zero CreatedAt becomes the current time.
 func (s *Store) CreateAdminToken(ctx context.Context, t *store.AdminToken) error {
+	defer s.watch.changed()
 	if t.CreatedAt.IsZero() {
 		t.CreatedAt = time.Now()
 	}
@@ -66,6 +67,7 @@ func (s *Store) ListAdminTokens(ctx context.Context) ([]store.AdminToken, error)
 // RevokeAdminToken marks the token revoked at at. Revoking a revoked token
 // keeps the first revocation time.
 func (s *Store) RevokeAdminToken(ctx context.Context, id string, at time.Time) error {
+	defer s.watch.changed()
 	res, err := s.db.ExecContext(ctx, `UPDATE admin_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`,
 		encodeTime(at), id)
 	if err != nil {
