@@ -176,6 +176,11 @@ func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (st
 		if err != nil {
 			return nil, fmt.Errorf("opening SQLite store %q: %w", cfg.Store.Path, err)
 		}
+		// The store holds key hashes and the audit trail: keep it private
+		// to the user that runs Warden, like the event file.
+		if err := os.Chmod(cfg.Store.Path, 0o600); err != nil {
+			logger.Warn("restricting the store file's permissions failed", "path", cfg.Store.Path, "error", err)
+		}
 		return st, nil
 	}
 }
