@@ -96,7 +96,8 @@ func Parse(s string) (Key, error) {
 	if !isBase62(id) || !isBase62(secret) || !isBase62(sum) {
 		return Key{}, ErrFormat
 	}
-	if subtle.ConstantTimeCompare([]byte(sum), []byte(checksum(s[:len(s)-ChecksumLen]))) != 1 {
+	want := checksumBytes(s[:len(s)-ChecksumLen])
+	if subtle.ConstantTimeCompare([]byte(sum), want[:]) != 1 {
 		return Key{}, ErrChecksum
 	}
 	return Key{ID: id, secret: secret}, nil
@@ -109,13 +110,26 @@ func LooksLikeKey(s string) bool {
 }
 
 func checksum(body string) string {
-	n := crc32.ChecksumIEEE([]byte(body))
+	out := checksumBytes(body)
+	return string(out[:])
+}
+
+// checksumBytes returns the base62 CRC-32 of body without allocating, as
+// Parse runs on every request that carries a key.
+func checksumBytes(body string) [ChecksumLen]byte {
+	var buf [128]byte
+	var n uint32
+	if len(body) <= len(buf) {
+		n = crc32.ChecksumIEEE(buf[:copy(buf[:], body)])
+	} else {
+		n = crc32.ChecksumIEEE([]byte(body))
+	}
 	var out [ChecksumLen]byte
 	for i := ChecksumLen - 1; i >= 0; i-- {
 		out[i] = alphabet[n%62]
 		n /= 62
 	}
-	return string(out[:])
+	return out
 }
 
 func randomBase62(n int) (string, error) {

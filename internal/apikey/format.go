@@ -48,7 +48,8 @@ func (f Format) Parse(s string) (Key, error) {
 	if !isBase62(id) || !isBase62(secret) || !isBase62(sum) {
 		return Key{}, ErrFormat
 	}
-	if subtle.ConstantTimeCompare([]byte(sum), []byte(checksum(s[:len(s)-ChecksumLen]))) != 1 {
+	want := checksumBytes(s[:len(s)-ChecksumLen])
+	if subtle.ConstantTimeCompare([]byte(sum), want[:]) != 1 {
 		return Key{}, ErrChecksum
 	}
 	return Key{ID: id, secret: secret}, nil

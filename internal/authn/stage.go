@@ -262,20 +262,21 @@ func (s *stage) collect(r *http.Request) (credentials, *failure) {
 // collectKey reads an API key from the key headers, a Bearer token that
 // looks like a key, and the query string.
 func (s *stage) collectKey(r *http.Request, c *credentials) *failure {
-	ambiguous := badRequest(ReasonAmbiguousCredential, "Send one API key.")
+	// The failure is built only when needed: this runs on every request.
+	ambiguous := func() *failure { return badRequest(ReasonAmbiguousCredential, "Send one API key.") }
 	for _, h := range s.keyHeaders {
 		vals := r.Header.Values(h)
 		if len(vals) == 0 {
 			continue
 		}
 		if len(vals) > 1 || (c.apiKey != "" && c.apiKey != vals[0]) {
-			return ambiguous
+			return ambiguous()
 		}
 		c.apiKey = vals[0]
 	}
 	if s.keyInAuthorization && c.bearer != "" && strings.HasPrefix(c.bearer, apikey.Prefix) {
 		if c.apiKey != "" && c.apiKey != c.bearer {
-			return ambiguous
+			return ambiguous()
 		}
 		c.apiKey = c.bearer
 	}
@@ -289,7 +290,7 @@ func (s *stage) collectKey(r *http.Request, c *credentials) *failure {
 	case !s.allowQuery:
 		return badRequest(ReasonKeyInQuery, "Send the API key in a header, not in the URL.")
 	case len(vals) > 1 || (c.apiKey != "" && c.apiKey != vals[0]):
-		return ambiguous
+		return ambiguous()
 	}
 	if c.apiKey == "" {
 		c.apiKey = vals[0]

@@ -75,7 +75,7 @@ func (f *Stages) Build(cfg *config.Config, m *metrics.Metrics) (StageBuilder, er
 		return nil, err
 	}
 
-	return &stageSet{f: f, authn: a, limiter: l, bruteForce: bf, cfg: cfg.RateLimit}, nil
+	return &stageSet{f: f, authn: a, limiter: l, bruteForce: bf, cfg: cfg.RateLimit, hasPlans: len(cfg.RateLimit.Plans) > 0}, nil
 }
 
 // limiterFor returns the running limiter when its config is unchanged, or
@@ -194,6 +194,7 @@ type stageSet struct {
 	limiter    *ratelimit.Limiter
 	bruteForce *ratelimit.BruteForce
 	cfg        config.RateLimit
+	hasPlans   bool
 }
 
 // RouteStages builds a route's stages in StageOrder.
@@ -222,8 +223,10 @@ func (s *stageSet) RouteStages(rc config.Route, path string) ([]pipeline.Stage, 
 	}
 	if s.limiter != nil {
 		rl := rc.RateLimit
-		if rl == nil && rc.Auth != nil {
-			// Routes with auth apply the consumer's plan by default.
+		if rl == nil && rc.Auth != nil && s.hasPlans {
+			// Routes with auth apply the consumer's plan by default. Without
+			// plans in the config there is nothing to apply, so the stage
+			// and its per-request cost are left out.
 			rl = &config.RouteRateLimit{}
 		}
 		if rl != nil {
