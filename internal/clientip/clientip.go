@@ -58,6 +58,41 @@ const (
 // of a request. It is immutable after New and safe for concurrent use.
 type Resolver struct {
 	trusted []netip.Prefix
+	// source selects the forwarding header that is read; see Source.
+	source Source
+	// requestIDHeader is the canonical name of the request id header.
+	requestIDHeader string
+}
+
+// Source names the forwarding header a Resolver reads from trusted peers.
+type Source string
+
+// Sources of the client address.
+const (
+	// SourceAuto reads Forwarded when a trusted peer sent one, and
+	// X-Forwarded-For otherwise. Use it only when every trusted proxy
+	// removes or rewrites both headers, because a proxy that appends only
+	// to X-Forwarded-For passes a client's own Forwarded header through.
+	SourceAuto Source = "auto"
+	// SourceForwarded reads only the RFC 7239 Forwarded header.
+	SourceForwarded Source = "forwarded"
+	// SourceXForwardedFor reads only X-Forwarded-For (with
+	// X-Forwarded-Proto and X-Forwarded-Host), the header most load
+	// balancers write.
+	SourceXForwardedFor Source = "x-forwarded-for"
+)
+
+// Option changes a Resolver built by New.
+type Option func(*Resolver)
+
+// FromHeader selects the forwarding header to read. The default is
+// SourceXForwardedFor.
+func FromHeader(s Source) Option { return func(r *Resolver) { r.source = s } }
+
+// RequestIDHeader names the header that carries the request id from
+// trusted peers. The default is X-Request-Id.
+func RequestIDHeader(name string) Option {
+	return func(r *Resolver) { r.requestIDHeader = http.CanonicalHeaderKey(name) }
 }
 
 // Info describes the client of one request, as Resolve found it.
@@ -86,7 +121,7 @@ type Info struct {
 //
 // Invalid entries are returned as config.Errors with the path
 // "gateway.trusted_proxies[i]". An empty list trusts no peer.
-func New(trustedCIDRs []string) (*Resolver, error) {
+func New(trustedCIDRs []string, opts ...Option) (*Resolver, error) {
 	var errs config.Errors
 	prefixes := make([]netip.Prefix, 0, len(trustedCIDRs))
 	for i, s := range trustedCIDRs {
@@ -100,7 +135,17 @@ func New(trustedCIDRs []string) (*Resolver, error) {
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	return &Resolver{trusted: prefixes}, nil
+	r := &Resolver{trusted: prefixes, source: SourceXForwardedFor, requestIDHeader: headerRequestID}
+	for _, o := range opts {
+		o(r)
+	}
+	switch r.source {
+	case SourceAuto, SourceForwarded, SourceXForwardedFor:
+	default:
+		return nil, config.Errors{{Path: "gateway.forwarded_header", Message: fmt.Sprintf(
+			"invalid value %q: use \"x-forwarded-for\", \"forwarded\" or \"auto\"", r.source)}}
+	}
+	return r, nil
 }
 
 // parseTrusted parses one trusted_proxies entry. It returns a message for
@@ -177,15 +222,22 @@ func (r *Resolver) Resolve(peer netip.Addr, h http.Header) Info {
 	}
 
 	info := Info{Client: peer, Trusted: true}
-	if ids := h[headerRequestID]; len(ids) == 1 && ValidRequestID(ids[0]) {
+	if ids := h[r.requestIDHeader]; len(ids) == 1 && ValidRequestID(ids[0]) {
 		info.RequestID = ids[0]
 	}
 
-	if lines := h[headerForwarded]; !allBlank(lines) {
-		r.resolveForwarded(lines, &info)
-		return info
+	switch r.source {
+	case SourceForwarded:
+		r.resolveForwarded(h[headerForwarded], &info)
+	case SourceAuto:
+		if lines := h[headerForwarded]; !allBlank(lines) {
+			r.resolveForwarded(lines, &info)
+			return info
+		}
+		r.resolveXForwarded(h, &info)
+	default:
+		r.resolveXForwarded(h, &info)
 	}
-	r.resolveXForwarded(h, &info)
 	return info
 }
 

@@ -17,7 +17,8 @@ var testTrusted = []string{"10.0.0.0/8", "2001:db8:a::/48", "127.0.0.1"}
 
 func newTestResolver(t testing.TB) *Resolver {
 	t.Helper()
-	r, err := New(testTrusted)
+	// The table covers both headers and their mix, which only auto reads.
+	r, err := New(testTrusted, FromHeader(SourceAuto))
 	if err != nil {
 		t.Fatalf("New(%q): %v", testTrusted, err)
 	}
@@ -374,4 +375,43 @@ func ip(s string) netip.Addr {
 		return netip.Addr{}
 	}
 	return netip.MustParseAddr(s)
+}
+
+// TestResolveSources checks that the default reads only X-Forwarded-For, so
+// a client's own Forwarded header that an XFF-only load balancer passes
+// through cannot choose the client address.
+func TestResolveSources(t *testing.T) {
+	peer := netip.MustParseAddr("10.0.0.7")
+	h := hdr("Forwarded", "for=192.0.2.66", "X-Forwarded-For", "198.51.100.1", "X-Correlation-Id", "abc-123")
+	tests := []struct {
+		name string
+		opts []Option
+		want string
+	}{
+		{"default x-forwarded-for", nil, "198.51.100.1"},
+		{"forwarded only", []Option{FromHeader(SourceForwarded)}, "192.0.2.66"},
+		{"auto prefers forwarded", []Option{FromHeader(SourceAuto)}, "192.0.2.66"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := New([]string{"10.0.0.0/8"}, tt.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := r.Resolve(peer, h).Client.String(); got != tt.want {
+				t.Errorf("client = %s, want %s", got, tt.want)
+			}
+		})
+	}
+
+	r, err := New([]string{"10.0.0.0/8"}, RequestIDHeader("x-correlation-id"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Resolve(peer, h).RequestID; got != "abc-123" {
+		t.Errorf("request id = %q, want abc-123 from the configured header", got)
+	}
+	if _, err := New(nil, FromHeader("via")); err == nil {
+		t.Error("New accepted an unknown forwarding header")
+	}
 }

@@ -51,7 +51,7 @@ func FuzzForwarded(f *testing.F) {
 			}
 		}
 
-		r, err := New([]string{"10.0.0.0/8"})
+		r, err := New([]string{"10.0.0.0/8"}, FromHeader(SourceForwarded))
 		if err != nil {
 			t.Fatal(err)
 		}

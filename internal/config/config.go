@@ -139,6 +139,15 @@ type Gateway struct {
 	// from connections that come from one of them. Default: none.
 	TrustedProxies []string `yaml:"trusted_proxies" json:"trusted_proxies,omitempty"`
 
+	// ForwardedHeader is the header that trusted proxies write the client
+	// address into: "x-forwarded-for" (with X-Forwarded-Proto and
+	// X-Forwarded-Host, what most load balancers write), "forwarded"
+	// (RFC 7239), or "auto" (Forwarded when present, else X-Forwarded-For).
+	// Use "auto" only when every trusted proxy rewrites both headers,
+	// because a proxy that appends only to X-Forwarded-For passes a
+	// client's own Forwarded header through. Default: "x-forwarded-for".
+	ForwardedHeader string `yaml:"forwarded_header" json:"forwarded_header,omitempty"`
+
 	// RequestIDHeader is the header that carries the request id to the
 	// upstream and back to the client. Default: "X-Request-Id".
 	RequestIDHeader string `yaml:"request_id_header" json:"request_id_header,omitempty"`

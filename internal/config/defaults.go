@@ -63,6 +63,9 @@ func (c *Config) setDefaults() {
 	}
 
 	g := &c.Gateway
+	if g.ForwardedHeader == "" {
+		g.ForwardedHeader = "x-forwarded-for"
+	}
 	if g.RequestIDHeader == "" {
 		g.RequestIDHeader = DefaultRequestIDHeader
 	}

@@ -124,6 +124,11 @@ func (g *Gateway) validate(es *Errors) {
 			es.Add(fmt.Sprintf("gateway.trusted_proxies[%d]", i), "invalid CIDR %q: use a network such as \"10.0.0.0/8\" or an address", cidr)
 		}
 	}
+	switch g.ForwardedHeader {
+	case "x-forwarded-for", "forwarded", "auto":
+	default:
+		es.Add("gateway.forwarded_header", "invalid value %q: use \"x-forwarded-for\", \"forwarded\" or \"auto\"", g.ForwardedHeader)
+	}
 	if !validHeaderName(g.RequestIDHeader) {
 		es.Add("gateway.request_id_header", "invalid header name %q", g.RequestIDHeader)
 	}

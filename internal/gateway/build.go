@@ -100,7 +100,9 @@ func Build(cfg *config.Config, deps Deps) (*Pipeline, error) {
 	}
 	p.noSniff = *sh.NoSniff
 
-	resolver, err := clientip.New(cfg.Gateway.TrustedProxies)
+	resolver, err := clientip.New(cfg.Gateway.TrustedProxies,
+		clientip.FromHeader(clientip.Source(cfg.Gateway.ForwardedHeader)),
+		clientip.RequestIDHeader(cfg.Gateway.RequestIDHeader))
 	errs.Merge("gateway.trusted_proxies", err)
 	p.clientIP = resolver
 
