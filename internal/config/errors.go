@@ -9,7 +9,7 @@ import (
 type FieldError struct {
 	// Path is the field's location, such as "routes[2].authz.policies[0].expr".
 	Path string
-	// Message says what is wrong and what is expected.
+	// Message states what is wrong and what is expected.
 	Message string
 	// File and Line locate the field in the config file, when known.
 	File string

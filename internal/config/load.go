@@ -27,9 +27,9 @@ func Load(path string) (*Config, error) {
 	return Parse(path, data)
 }
 
-// Parse decodes, defaults and validates config data. name is used in error
-// messages and to resolve relative file paths; it may be "" for in-memory
-// configs, in which case paths are resolved against the working directory.
+// Parse decodes, defaults and validates config data. name appears in error
+// messages and locates relative file paths. It may be "" for in-memory
+// configs, whose paths are then resolved against the working directory.
 func Parse(name string, data []byte) (*Config, error) {
 	if len(data) > MaxFileBytes {
 		return nil, Errors{{File: name, Message: fmt.Sprintf("config file is %d bytes; the maximum is %d", len(data), MaxFileBytes)}}
@@ -103,7 +103,7 @@ var (
 )
 
 // decodeErrors turns the decoder's messages into FieldErrors with lines and
-// wording that says what to change.
+// wording that names the change to make.
 func decodeErrors(name string, err error) error {
 	var te *yaml.TypeError
 	if !errors.As(err, &te) {

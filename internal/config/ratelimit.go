@@ -9,7 +9,7 @@ type RateLimit struct {
 	Redis Redis `yaml:"redis" json:"redis,omitempty"`
 	// FailMode is what happens when the Redis backend is unreachable:
 	// "open" (fall back to a local limiter on this node) or "closed"
-	// (answer 503). Default: "open".
+	// (respond 503). Default: "open".
 	FailMode string `yaml:"fail_mode" json:"fail_mode,omitempty"`
 	// Headers adds RateLimit-Policy and RateLimit response headers on
 	// limited routes. Default: true.
@@ -56,7 +56,7 @@ type Limit struct {
 	// Name identifies the limit in headers and events. Default: derived
 	// from key, rate and period.
 	Name string `yaml:"name" json:"name,omitempty"`
-	// Key is what the limit counts per: "consumer", "credential", "ip",
+	// Key is the identity the limit counts per: "consumer", "credential", "ip",
 	// "route", or a combination joined with "+", such as "route+consumer".
 	// Default: "consumer".
 	Key string `yaml:"key" json:"key,omitempty"`

@@ -186,7 +186,7 @@ func (w *objectWriter) any(k string, v any) {
 		}
 		w.b = append(w.b, ']')
 	default:
-		// Other types are a programming error in a stage; the value is
+		// Other types are a programming error in a stage. The value is
 		// dropped rather than formatted, because formatting could reveal
 		// a secret held in a struct.
 		w.b = append(w.b, `"[unsupported]"`...)

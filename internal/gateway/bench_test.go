@@ -22,7 +22,7 @@ import (
 	"github.com/warden-api/warden/internal/store/sqlite"
 )
 
-// cannedUpstream answers every request on a keep-alive connection with a
+// cannedUpstream responds to every request on a keep-alive connection with a
 // fixed small response, without net/http, so the benchmark measures the
 // gateway rather than the upstream.
 func cannedUpstream(b *testing.B) string {

@@ -73,9 +73,10 @@ type route struct {
 	stages    []pipeline.Stage
 	finishers []pipeline.Finisher
 	upstream  *proxy.Upstream
-	inFlight  *semaphore
-	timeouts  config.UpstreamTimeouts
-	retries   config.Retries
+	// inFlight bounds the route's concurrent requests; nil means no limit.
+	inFlight *ratelimit.Concurrency
+	timeouts config.UpstreamTimeouts
+	retries  config.Retries
 }
 
 // Build compiles cfg. Every problem found is returned at once as
@@ -134,9 +135,9 @@ func Build(cfg *config.Config, deps Deps) (*Pipeline, error) {
 			p.encodedSlashUsed = true
 		}
 		r.timeouts, r.retries = routeUpstreamSettings(cfg, rc)
-		if rc.MaxInFlight > 0 {
-			r.inFlight = newSemaphore(rc.MaxInFlight)
-		}
+		// No queue: a full route answers 503 at once, because waiting
+		// behind a slow upstream only makes latency grow.
+		r.inFlight = ratelimit.NewConcurrency(rc.MaxInFlight, 0, 0)
 		if deps.Stages != nil {
 			stages, err := deps.Stages.RouteStages(rc, path)
 			errs.Merge(path, err)
@@ -250,21 +251,3 @@ func (o upstreamObserver) Retry(upstream string) {
 		o.m.UpstreamRetries.WithLabelValues(upstream).Inc()
 	}
 }
-
-// semaphore bounds concurrent requests without waiting: a full semaphore
-// means 503 at once, because queueing behind a slow upstream only makes
-// latency grow.
-type semaphore struct{ ch chan struct{} }
-
-func newSemaphore(n int) *semaphore { return &semaphore{ch: make(chan struct{}, n)} }
-
-func (s *semaphore) tryAcquire() bool {
-	select {
-	case s.ch <- struct{}{}:
-		return true
-	default:
-		return false
-	}
-}
-
-func (s *semaphore) release() { <-s.ch }

@@ -3,8 +3,8 @@ package gateway
 import "github.com/warden-api/warden/internal/pathnorm"
 
 // pathDetails are client-safe explanations of path rejections. They name
-// the rule, never echo the path, and say what a legitimate client should
-// send instead.
+// the rule, never echo the path, and tell a legitimate client what to send
+// instead.
 var pathDetails = map[string]string{
 	pathnorm.ReasonNotAbsolute:       "The request target must be an absolute path starting with \"/\".",
 	pathnorm.ReasonPathTooLong:       "The path is longer than this gateway accepts.",

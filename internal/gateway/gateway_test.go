@@ -104,7 +104,7 @@ func TestPathBypassAttempts(t *testing.T) {
 			switch resp.StatusCode {
 			case 400, 404, 414:
 				// Go's HTTP server rejects some request lines itself, with
-				// a plain-text 400, before the gateway sees them.
+				// a plain-text 400, before the gateway handler runs.
 				if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" && resp.StatusCode != 400 {
 					t.Errorf("content type = %q, want application/problem+json", ct)
 				}

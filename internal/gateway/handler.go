@@ -50,7 +50,7 @@ func (p *Pipeline) serve(w http.ResponseWriter, r *http.Request, listenerName st
 		proto = info.Proto
 	}
 
-	rw := &responseWriter{ResponseWriter: w, requestID: x.ID, noSniff: p.noSniff && tls}
+	rw := &responseWriter{ResponseWriter: w, requestID: x.ID, requestIDHeader: p.requestIDHeader, noSniff: p.noSniff && tls}
 	if tls {
 		rw.hsts = p.hsts
 	}
@@ -71,7 +71,7 @@ func (p *Pipeline) serve(w http.ResponseWriter, r *http.Request, listenerName st
 		if !admitted {
 			core = verdict{"core", pipeline.Deny, "overloaded"}
 			rw.Header().Set("Retry-After", "1")
-			rw.problemAnswer(problem.ServiceUnavailable)
+			rw.writeProblem(problem.ServiceUnavailable)
 			return
 		}
 		defer release()
@@ -88,7 +88,7 @@ func (p *Pipeline) serve(w http.ResponseWriter, r *http.Request, listenerName st
 	limit := int64(rt.cfg.MaxBodyBytes)
 	if r.ContentLength > limit {
 		core = verdict{"core", pipeline.Deny, "body_too_large"}
-		rw.problemAnswer(problem.PayloadTooLarge)
+		rw.writeProblem(problem.PayloadTooLarge)
 		return
 	}
 	var body *limitedBody
@@ -103,14 +103,13 @@ func (p *Pipeline) serve(w http.ResponseWriter, r *http.Request, listenerName st
 		return
 	}
 
-	if rt.inFlight != nil {
-		if !rt.inFlight.tryAcquire() {
-			core = verdict{"core", pipeline.Deny, "route_overloaded"}
-			rw.problemAnswer(problem.ServiceUnavailable)
-			return
-		}
-		defer rt.inFlight.release()
+	releaseRoute, admitted := rt.inFlight.Acquire(r.Context())
+	if !admitted {
+		core = verdict{"core", pipeline.Deny, "route_overloaded"}
+		rw.writeProblem(problem.ServiceUnavailable)
+		return
 	}
+	defer releaseRoute()
 
 	res := rt.upstream.Forward(rw, r, proxy.Forwarding{
 		Path:                  p.router.ForwardPath(rt.index, match, r.URL.Path, r.URL.RawPath),
@@ -135,27 +134,27 @@ func (p *Pipeline) serve(w http.ResponseWriter, r *http.Request, listenerName st
 	}
 	if res.Aborted {
 		// The upstream failed after the response had started. Aborting the
-		// connection (the deferred event is still recorded) lets the client
-		// see a truncated response instead of one that looks complete.
+		// connection lets the client see a truncated response rather than a
+		// complete-looking one. The deferred event is still recorded.
 		core = verdict{"upstream", pipeline.Allow, "upstream_aborted"}
 		panic(http.ErrAbortHandler)
 	}
 }
 
 // admit runs the checks every request passes before the route's stages:
-// framing, path canonicalization and routing. It writes the answer itself
-// when it rejects the request.
+// framing, path canonicalization and routing. It writes the error response
+// itself when it rejects the request.
 func (p *Pipeline) admit(rw *responseWriter, x *pipeline.Exchange) (*route, router.Match, verdict, bool) {
 	r := x.Request
 	if reason, ok := listener.Check(r); !ok {
 		rw.Header().Set("Connection", "close")
-		rw.problemAnswer(problem.BadRequest)
+		rw.writeProblem(problem.BadRequest)
 		return nil, router.Match{}, verdict{"core", pipeline.Deny, reason}, false
 	}
 
 	raw, ok := requestPath(r)
 	if !ok {
-		rw.problemAnswer(problem.BadRequest)
+		rw.writeProblem(problem.BadRequest)
 		return nil, router.Match{}, verdict{"normalize", pipeline.Deny, "unsupported_target"}, false
 	}
 	np, err := pathnorm.Normalize(raw, pathnorm.Options{MaxBytes: p.maxPathBytes})
@@ -177,7 +176,7 @@ func (p *Pipeline) admit(rw *responseWriter, x *pipeline.Exchange) (*route, rout
 		// The event records the path as sent, because the decoded form of a
 		// rejected path can look harmless.
 		x.SetAttr("path.original", truncate(raw, 1024))
-		rw.problemAnswer(pd)
+		rw.writeProblem(pd)
 		return nil, router.Match{}, verdict{"normalize", pipeline.Deny, reason}, false
 	}
 	r.URL.Path = np.Decoded
@@ -188,13 +187,13 @@ func (p *Pipeline) admit(rw *responseWriter, x *pipeline.Exchange) (*route, rout
 	case http.StatusNotFound:
 		pd := problem.NotFound
 		pd.Detail = "No route of this gateway matches the request's host and path."
-		rw.problemAnswer(pd)
+		rw.writeProblem(pd)
 		return nil, router.Match{}, verdict{"route", pipeline.Deny, "no_route"}, false
 	case http.StatusMethodNotAllowed:
 		rw.Header().Set("Allow", strings.Join(m.Allow, ", "))
 		pd := problem.MethodNotAllowed
 		pd.Detail = "Use one of the methods in the Allow header."
-		rw.problemAnswer(pd)
+		rw.writeProblem(pd)
 		return nil, router.Match{}, verdict{"route", pipeline.Deny, "method_not_allowed"}, false
 	}
 	rt := p.routes[m.Index]
@@ -207,7 +206,7 @@ func (p *Pipeline) admit(rw *responseWriter, x *pipeline.Exchange) (*route, rout
 	}
 	x.Params = m.Params
 	if np.HasEncodedSlash() && !rt.cfg.AllowEncodedSlash {
-		rw.problemAnswer(problem.InvalidPath)
+		rw.writeProblem(problem.InvalidPath)
 		return nil, router.Match{}, verdict{"normalize", pipeline.Deny, "encoded_slash"}, false
 	}
 	return rt, m, verdict{}, true
@@ -240,7 +239,7 @@ func (p *Pipeline) runStages(rw *responseWriter, x *pipeline.Exchange, rt *route
 		}
 		pd := problem.New(slug, status, title)
 		pd.Detail = res.Detail
-		rw.problemAnswer(pd)
+		rw.writeProblem(pd)
 		return false
 	}
 	return true
@@ -251,8 +250,8 @@ func (p *Pipeline) runStages(rw *responseWriter, x *pipeline.Exchange, rt *route
 func (p *Pipeline) finish(x *pipeline.Exchange, rt *route, rw *responseWriter, core verdict, listenerName, proto string, bytesIn int64, start time.Time) {
 	status := rw.status
 	if status == 0 {
-		// The handler returned without an answer: the client went away
-		// or the proxy aborted. 499 is the customary code for it.
+		// The handler returned without a response: the client went away
+		// or the proxy aborted. 499 is nginx's customary code for it.
 		status = 499
 	}
 	d := time.Since(start)

@@ -10,7 +10,7 @@ import (
 	"github.com/warden-api/warden/internal/problem"
 )
 
-// responseWriter records the status and body size of the answer and adds
+// responseWriter records the status and body size of the response and adds
 // the listener's security headers just before the header is sent, so that
 // an upstream cannot remove them.
 type responseWriter struct {
@@ -18,16 +18,20 @@ type responseWriter struct {
 	status   int
 	bytesOut int64
 
-	// tls adds Strict-Transport-Security and nosniff headers.
-	hsts    string
+	// hsts is the Strict-Transport-Security value, "" on plain listeners.
+	hsts string
+	// noSniff adds X-Content-Type-Options: nosniff.
 	noSniff bool
 
 	// bodyTooLarge is set by the request body reader when the client sent
-	// more than the route allows; the answer becomes a 413 whatever the
-	// upstream or the proxy would have sent.
-	bodyTooLarge *atomic.Bool
-	requestID    string
-	replaced     bool
+	// more than the route allows. The response then becomes a 413, whatever
+	// the upstream or the proxy would have sent.
+	bodyTooLarge    *atomic.Bool
+	requestID       string
+	requestIDHeader string
+	// replaced reports that the 413 was sent in place of the upstream's
+	// response.
+	replaced bool
 }
 
 func (w *responseWriter) WriteHeader(status int) {
@@ -35,15 +39,14 @@ func (w *responseWriter) WriteHeader(status int) {
 		return
 	}
 	if status >= 100 && status < 200 && status != http.StatusSwitchingProtocols {
-		// Informational answers (100 Continue, 103 Early Hints) pass
+		// Informational responses (100 Continue, 103 Early Hints) pass
 		// through without ending the header phase.
 		w.ResponseWriter.WriteHeader(status)
 		return
 	}
 	if w.bodyTooLarge != nil && w.bodyTooLarge.Load() {
 		w.replaced = true
-		w.status = problem.PayloadTooLarge.Status
-		w.writeProblem(problem.PayloadTooLarge)
+		w.sendProblem(problem.PayloadTooLarge, true)
 		return
 	}
 	w.status = status
@@ -57,17 +60,32 @@ func (w *responseWriter) WriteHeader(status int) {
 	w.ResponseWriter.WriteHeader(status)
 }
 
+// writeProblem sends a gateway problem unless a response has started.
+// Headers already set, such as Allow or WWW-Authenticate, are kept.
 func (w *responseWriter) writeProblem(p problem.Details) {
-	h := w.Header()
-	for k := range h {
-		delete(h, k)
+	if w.status == 0 {
+		w.sendProblem(p, false)
 	}
-	h.Set("Connection", "close")
+}
+
+// sendProblem writes p. With replace it first drops the headers copied
+// from the upstream, keeping the request id, and closes the connection.
+func (w *responseWriter) sendProblem(p problem.Details, replace bool) {
+	h := w.Header()
+	if replace {
+		id := h.Get(w.requestIDHeader)
+		clear(h)
+		h.Set("Connection", "close")
+		if id != "" {
+			h.Set(w.requestIDHeader, id)
+		}
+	}
 	if w.hsts != "" {
 		h.Set("Strict-Transport-Security", w.hsts)
 	}
+	w.status = p.Status
 	// problem.Write calls WriteHeader on the underlying writer directly.
-	w.bytesOut = int64(problem.Write(w.ResponseWriter, p, w.requestID))
+	w.bytesOut += int64(problem.Write(w.ResponseWriter, p, w.requestID))
 }
 
 func (w *responseWriter) Write(b []byte) (int, error) {
@@ -75,7 +93,7 @@ func (w *responseWriter) Write(b []byte) (int, error) {
 		w.WriteHeader(http.StatusOK)
 	}
 	if w.replaced {
-		// The 413 was sent; what the upstream sends is discarded.
+		// The 413 was sent, so what the upstream sends is discarded.
 		return len(b), nil
 	}
 	n, err := w.ResponseWriter.Write(b)
@@ -83,7 +101,7 @@ func (w *responseWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// Flush keeps streaming answers (server-sent events) flowing.
+// Flush keeps streaming responses (server-sent events) flowing.
 func (w *responseWriter) Flush() {
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
@@ -96,21 +114,10 @@ func (w *responseWriter) Flush() {
 // Unwrap lets http.ResponseController reach the connection's writer.
 func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// Hijack is refused: the gateway does not pass connections through.
+// Hijack returns http.ErrNotSupported: the gateway does not pass
+// connections through.
 func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return nil, nil, http.ErrNotSupported
-}
-
-// problemAnswer sends a gateway problem through the recording writer.
-func (w *responseWriter) problemAnswer(p problem.Details) {
-	if w.status != 0 {
-		return
-	}
-	w.status = p.Status
-	if w.hsts != "" {
-		w.Header().Set("Strict-Transport-Security", w.hsts)
-	}
-	w.bytesOut += int64(problem.Write(w.ResponseWriter, p, w.requestID))
 }
 
 // limitedBody enforces a route's maximum request body size on bodies of

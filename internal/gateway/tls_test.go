@@ -213,6 +213,9 @@ func TestBodyLimit(t *testing.T) {
 			if resp.StatusCode != tt.want {
 				t.Errorf("status = %d, want %d", resp.StatusCode, tt.want)
 			}
+			if resp.Header.Get("X-Request-Id") == "" {
+				t.Error("response has no X-Request-Id")
+			}
 		})
 	}
 }

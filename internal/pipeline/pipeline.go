@@ -3,8 +3,8 @@
 // Result a stage returns, and the Stage interface itself.
 //
 // Stages are pure decisions over the Exchange. They do not write to the
-// client; the gateway turns a denying Result into a problem+json answer and
-// records every Result in the request's security event.
+// client. The gateway turns a denying Result into a problem+json response
+// and records every Result in the request's security event.
 package pipeline
 
 import (
@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// Decision is what a stage decided about a request.
+// Decision is a stage's verdict on a request.
 type Decision uint8
 
 const (
@@ -60,7 +60,7 @@ type Result struct {
 	Headers http.Header
 }
 
-// Allowed is the Result of a stage with nothing to say.
+// Allowed is the Result of a stage that allows without comment.
 var Allowed = Result{Decision: Allow}
 
 // Stage is one step of the request path. Check must be safe for concurrent

@@ -55,7 +55,7 @@ func Write(w http.ResponseWriter, p Details, requestID string) int {
 	body, err := json.Marshal(p)
 	if err != nil {
 		// Details holds only strings and an int, so Marshal cannot fail;
-		// the fallback keeps the answer well-formed all the same.
+		// the fallback keeps the response well-formed all the same.
 		body = []byte(`{"type":"` + Internal.Type + `","title":"Internal gateway error","status":500}`)
 	}
 	h := w.Header()
